@@ -10,9 +10,10 @@ bin=$2
 src=selftests/mpsc
 rc=0
 
-export MPSC_KO="$PWD/module/mpsc.ko"
+export MPSC_KO="${MPSC_KO:-$PWD/module/mpsc.ko}"
 
-for t in mpsc_test mpsc_batch_test mpsc_lifecycle_test mpsc_stress_test; do
+for t in mpsc_test mpsc_batch_test mpsc_lifecycle_test mpsc_fault_test \
+	mpsc_stress_test; do
 	if [ ! -x "$bin/$t" ]; then
 		echo "not ok - $t was not built" | tee -a "$tap"
 		rc=1

@@ -1,0 +1,107 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check-debug: the selftest suite in a 6.12 kernel built for finding
+# bugs (KASAN, lockdep, kmemleak, UBSAN, failslab; tools/debug-kernel/).
+# The kernel is built once and cached outside the clone. mpsc.ko is built
+# against it in build/debug/, the suite runs in one guest boot, then the
+# module is unloaded and kmemleak scans. Any splat or leak fails the run.
+# Prints TAP; the last line is "N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+
+out=build/debug
+params=${MPSC_PARAMS:-capacity=131072}
+pass=0
+fail=0
+skip=0
+n=0
+
+report() {
+	n=$((n + 1))
+	if [ "$2" = 0 ]; then
+		echo "ok $n $1"
+		pass=$((pass + 1))
+	else
+		echo "not ok $n $1"
+		fail=$((fail + 1))
+		[ -n "${3:-}" ] && sed 's/^/# /' "$3" | tail -n 60
+	fi
+}
+
+summary() {
+	echo "$pass passed, $fail failed, $skip skipped"
+	[ "$fail" = 0 ]
+	exit
+}
+
+mkdir -p "$out" build/vm/out
+echo "TAP version 13"
+
+tools/kernel-files.sh build/linux >"$out/kernel-files.log" 2>&1
+report "extract kselftest harness" $? "$out/kernel-files.log"
+
+echo "# building the debug kernel (cached; about 11-15 minutes when cold)"
+start=$(date +%s)
+kdir=$(tools/debug-kernel/build.sh 2>"$out/kernel-build.err" | tail -n 1)
+rc=$?
+[ -f "$kdir/arch/x86/boot/bzImage" ] || rc=1
+report "debug kernel ready in $(($(date +%s) - start)) s: $kdir" $rc \
+	"$out/kernel-build.err"
+[ "$rc" = 0 ] || summary
+
+# A copy of the module sources, so the Debian build in module/ stays.
+rm -rf "$out/src"
+mkdir -p "$out/src"
+cp -r Kbuild module uapi "$out/src/"
+find "$out/src" -name '*.o' -o -name '*.ko' -o -name '*.cmd' | xargs rm -f
+make -C "$kdir" M="$PWD/$out/src" W=1 modules >"$out/build.log" 2>&1
+rc=$?
+grep -qE 'warning:|error:' "$out/build.log" && rc=1
+report "build mpsc.ko against the debug kernel with W=1" $rc "$out/build.log"
+[ "$rc" = 0 ] || summary
+
+make -C selftests/mpsc OUTPUT="$PWD/build/selftests" \
+	KSFT_DIR="$PWD/build/linux/tools/testing/selftests" \
+	>"$out/selftests-build.log" 2>&1
+report "build selftests" $? "$out/selftests-build.log"
+
+tap=build/vm/out/debug.tap
+log=$out/guest-console.log
+rm -f "$tap"
+# shellcheck disable=SC2086
+MPSC_KO="$PWD/$out/src/module/mpsc.ko" \
+tools/vm/run ${VM_ARGS:-} --kernel "$kdir/arch/x86/boot/bzImage" \
+	--mem 2G --kmemleak --log "$log" \
+	--module "$out/src/module/mpsc.ko" --params "$params" -- \
+	env MPSC_KO="$PWD/$out/src/module/mpsc.ko" \
+	tools/guest-tests.sh "$tap" build/selftests
+rc=$?
+report "guest run clean: no splat, rmmod and kmemleak scan clean" $rc "$log"
+
+# The checkers must have been there to pass.
+for checker in 'KernelAddressSanitizer initialized' \
+	'Lock dependency validator' 'kmemleak: Kernel memory leak detector'; do
+	grep -qE "$checker" "$log"
+	report "checker active in the guest log: $checker" $?
+done
+for opt in UBSAN DEBUG_LIST HARDENED_USERCOPY FORTIFY_SOURCE FAILSLAB \
+	DEBUG_ATOMIC_SLEEP DETECT_HUNG_TASK SOFTLOCKUP_DETECTOR MEMCG; do
+	grep -q "^CONFIG_$opt=y" "$kdir/.config"
+	report "debug kernel has CONFIG_$opt" $?
+done
+
+if [ -f "$tap" ]; then
+	set -- $(awk '
+		/^ok .*# SKIP/	{ s++; next }
+		/^ok /			{ p++; next }
+		/^not ok/		{ f++ }
+		END { print p + 0, f + 0, s + 0 }' "$tap")
+	pass=$((pass + $1))
+	fail=$((fail + $2))
+	skip=$((skip + $3))
+else
+	echo "# no TAP results came back from the guest"
+	fail=$((fail + 1))
+fi
+summary
