@@ -9,7 +9,7 @@ pkgs_base="make gcc libc6-dev kmod cpio gzip perl python3 busybox-static
 	sparse"
 pkgs_debug="bc bison flex libelf-dev libssl-dev linux-source-6.12 xz-utils"
 pkgs_bench="gnuplot-nox liburing-dev"
-pkgs_install="dkms mandoc"
+pkgs_install="dkms mandoc groff-base"
 
 want=
 [ $# -gt 0 ] || set -- base
