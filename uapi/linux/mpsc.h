@@ -41,8 +41,8 @@
  * @senders:		out: open sender file descriptions
  * @blocked_writers:	out: writers waiting in write() for room
  * @queued_msgs:	out: messages in the queue
- * @queued_bytes:	out: payload bytes in the queue, counting what is
- *			left of a partly read head message in full
+ * @queued_bytes:	out: payload bytes in the queue, counting a partly
+ *			read head message in full
  * @used:		out: bytes counted against @capacity (payload plus
  *			@msg_overhead per message)
  * @capacity:		out: most bytes the channel holds (module parameter)
