@@ -38,6 +38,17 @@ check-debug:
 	tools/deps.sh base debug
 	tools/check-debug.sh
 
+# The benchmark (issue 6): mpsc against pipes, FIFOs, mqueue and AF_UNIX
+# sockets in one guest boot; tables and plot in bench/results/. QUICK=1 for
+# a smoke run of a minute or two. See bench/README.md.
+bench: deps
+	tools/deps.sh bench
+	$(MAKE) -C /lib/modules/$${GUEST_KVER:-$$(tools/guest-kernel.sh)}/build M=$(CURDIR) modules
+	$(MAKE) -C bench
+	bench/run.sh
+
+.PHONY: bench
+
 .PHONY: all modules modules_install clean deps demo check check-debug
 
 # --- Installing on a real machine (see README.md) ---------------------------

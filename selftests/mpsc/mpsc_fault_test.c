@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Allocation failures injected into the driver (failslab with fail-nth):
- * a write whose allocation or copy fails returns ENOMEM or EFAULT and
- * queues nothing, every
- * message queued before or after arrives intact and in order, and an open
- * that has to make a new channel fails cleanly too.
+ * Failures injected into the driver with fail-nth (failslab, and
+ * fail_usercopy where the kernel has it): a write whose allocation or copy
+ * fails returns ENOMEM or EFAULT and queues nothing, every message queued
+ * before or after arrives intact and in order, and an open that has to make
+ * a new channel fails cleanly too.
  *
  * Needs CONFIG_FAILSLAB and CONFIG_FAULT_INJECTION_DEBUG_FS, as in the
  * debug kernel of make check-debug; elsewhere the tests skip.
