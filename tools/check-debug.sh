@@ -6,6 +6,8 @@
 # The kernel is built once and cached outside the clone. mpsc.ko is built
 # against it in build/debug/, the suite runs in one guest boot, then the
 # module is unloaded and kmemleak scans. Any splat or leak fails the run.
+# The checkers slow the guest down many times, so the stress tests move
+# fewer messages here (MPSC_STRESS_MSGS, default 2000 per writer).
 # Prints TAP; the last line is "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
@@ -75,6 +77,8 @@ tools/vm/run ${VM_ARGS:-} --kernel "$kdir/arch/x86/boot/bzImage" \
 	--mem 2G --kmemleak --log "$log" \
 	--module "$out/src/module/mpsc.ko" --params "$params" -- \
 	env MPSC_KO="$PWD/$out/src/module/mpsc.ko" \
+	MPSC_STRESS_MSGS="${MPSC_STRESS_MSGS:-2000}" \
+	MPSC_STRESS_MIXED_MSGS="${MPSC_STRESS_MIXED_MSGS:-1000}" \
 	tools/guest-tests.sh "$tap" build/selftests
 rc=$?
 report "guest run clean: no splat, rmmod and kmemleak scan clean" $rc "$log"
