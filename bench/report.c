@@ -381,8 +381,9 @@ int main(int argc, char **argv)
 	fprintf(md, "| vCPUs | %s (%s) |\n", meta_get("vcpus"), meta_get("cpu_model"));
 	fprintf(md, "| guest kernel | %s |\n", meta_get("guest_kernel"));
 	fprintf(md, "| host kernel | %s |\n", meta_get("host_kernel"));
-	fprintf(md, "| mpsc parameters | capacity=%s max_msg_size=%s |\n",
-		meta_get("mpsc_capacity"), meta_get("mpsc_max_msg_size"));
+	fprintf(md, "| mpsc parameters | capacity=%s max_msg_size=%s wake_room=%s |\n",
+		meta_get("mpsc_capacity"), meta_get("mpsc_max_msg_size"),
+		meta_get("mpsc_wake_room"));
 	fprintf(md, "| driver measured | %s |\n", meta_get("driver"));
 	fprintf(md, "| mqueue limits | msg_max %s→%s, msgsize_max %s→%s (defaults row: maxmsg %s, msgsize %s) |\n",
 		meta_get("mq_msg_max_default"), meta_get("mq_msg_max_used"),

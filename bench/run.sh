@@ -42,7 +42,7 @@ if [ "${1:-}" = --guest ]; then
 		echo "vcpus=$(nproc)"
 		echo "cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 		echo "mem_total_kb=$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)"
-		for p in capacity max_msg_size channels; do
+		for p in capacity max_msg_size channels wake_room; do
 			echo "mpsc_$p=$(cat /sys/module/mpsc/parameters/$p 2>/dev/null)"
 		done
 		echo "mq_msg_max_default=$(cat $mq/msg_max)"
@@ -112,7 +112,7 @@ echo "bench: guest kernel $kver, $accel, 2 vCPUs; driver: $drv"
 echo "bench: mpscbench ${args[*]}"
 [ "$accel" = tcg ] && echo "bench: TCG emulation: only the ratios mean anything, not the absolute figures"
 
-tools/vm/run --module "$module" --params "capacity=1048576" --cpus 2 \
+tools/vm/run --module "$module" --params "${MPSC_PARAMS:-capacity=1048576 wake_room=25}" --cpus 2 \
 	--timeout 3000 --log build/bench/console.log -- \
 	bench/run.sh --guest "$PWD/$vmout" "$accel" "${args[@]}"
 rc=$?

@@ -34,6 +34,7 @@
 #define MPSC_MAX_CHANNELS	256
 #define MPSC_MAX_CAPACITY	SZ_1G
 #define MPSC_MAX_MSG_SIZE	SZ_16M
+#define MPSC_MAX_WAKE_ROOM	90U
 
 static unsigned int channels = 4;
 module_param(channels, uint, 0444);
@@ -48,6 +49,11 @@ static unsigned int max_msg_size = SZ_64K;
 module_param(max_msg_size, uint, 0444);
 MODULE_PARM_DESC(max_msg_size,
 		 "Largest message in bytes (1-16 MiB, default 65536)");
+
+static unsigned int wake_room;
+module_param(wake_room, uint, 0644);
+MODULE_PARM_DESC(wake_room,
+		 "Percent of the capacity that must be free before writers blocked on a full channel are let in (0-90, default 0: as soon as the first one fits); read when a channel is made");
 
 static ushort mode = 0600;
 module_param(mode, ushort, 0444);
@@ -87,13 +93,22 @@ static struct mpsc_dev *mpsc_dev_by_minor(unsigned int minor)
 	return NULL;
 }
 
+/* wake_room in bytes; the parameter may change at run time. */
+static size_t mpsc_wake_room(void)
+{
+	unsigned int pct = min(READ_ONCE(wake_room), MPSC_MAX_WAKE_ROOM);
+
+	return (size_t)capacity * pct / 100;
+}
+
 /* The current channel, made anew if the last receiver retired it. */
 static struct mpsc_channel *mpsc_dev_chan(struct mpsc_dev *dev)
 {
 	lockdep_assert_held(&dev->lock);
 
 	if (!dev->chan)
-		dev->chan = mpsc_channel_new(capacity, max_msg_size);
+		dev->chan = mpsc_channel_new(capacity, max_msg_size,
+					     mpsc_wake_room());
 	return dev->chan;
 }
 
@@ -345,6 +360,11 @@ static int __init mpsc_check_params(void)
 		pr_err("capacity=%u is out of range %u..%u (max_msg_size + %u per-message overhead .. 1 GiB)\n",
 		       capacity, max_msg_size + MPSC_MSG_OVERHEAD,
 		       MPSC_MAX_CAPACITY, MPSC_MSG_OVERHEAD);
+		return -EINVAL;
+	}
+	if (wake_room > MPSC_MAX_WAKE_ROOM) {
+		pr_err("wake_room=%u is out of range 0..%u\n",
+		       wake_room, MPSC_MAX_WAKE_ROOM);
 		return -EINVAL;
 	}
 	if (mode & ~0777) {

@@ -62,6 +62,8 @@ struct mpsc_recv_batch;
  * @wfasync:		O_ASYNC owners of senders
  * @capacity:		most bytes @used may reach; fixed at creation
  * @max_msg_size:	largest payload of one message; fixed at creation
+ * @wake_room:		free bytes needed before blocked writers are let in
+ *			while messages are queued; 0: as soon as one fits
  * @ref:		one for the device while it is the current channel,
  *			one for each open file attached to it
  *
@@ -91,10 +93,12 @@ struct mpsc_channel {
 	struct fasync_struct *wfasync;
 	size_t capacity;
 	u32 max_msg_size;
+	size_t wake_room;
 	struct kref ref;
 };
 
-struct mpsc_channel *mpsc_channel_new(size_t capacity, u32 max_msg_size);
+struct mpsc_channel *mpsc_channel_new(size_t capacity, u32 max_msg_size,
+				      size_t wake_room);
 void mpsc_channel_put(struct mpsc_channel *ch);
 
 static inline void mpsc_channel_get(struct mpsc_channel *ch)

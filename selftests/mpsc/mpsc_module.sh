@@ -13,7 +13,7 @@
 
 ksft_skip=4
 ko=${MPSC_KO:-}
-plan=16
+plan=18
 num=0
 failed=0
 
@@ -171,6 +171,7 @@ check "capacity below max_msg_size + 64 rejected" \
 	rejects capacity max_msg_size=4096 capacity=4159
 check "max_msg_size=0 rejected" rejects max_msg_size max_msg_size=0
 check "mode=01777 rejected" rejects mode mode=01777
+check "wake_room=91 rejected" rejects wake_room wake_room=91
 
 # --- good loads
 
@@ -278,6 +279,48 @@ if insmod "$ko" mode=0660; then
 	unload
 else
 	not_ok "mode=0660 widens the device nodes"
+fi
+
+# --- wake_room parameter: blocked writers wait for that much free room
+
+# Wait up to 10 s for /sys/class/misc/mpsc0/blocked_writers to read $1.
+blocked_becomes() {
+	i=0
+	while [ "$(cat /sys/class/misc/mpsc0/blocked_writers)" != "$1" ]; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.1
+	done
+}
+
+# Capacity 4160 holds four 960-byte messages (960 + 64 each); a fifth
+# writer blocks. With wake_room=50 it must stay blocked after one read
+# (1088 bytes free) and go in after the second (2112 >= 2080).
+wake_room_batches() {
+	exec 3</dev/mpsc0 4>/dev/mpsc0 || return 1
+	for _ in 1 2 3 4; do
+		head -c 960 /dev/zero >&4 || return 1
+	done
+	head -c 960 /dev/zero >&4 &
+	writer=$!
+	rc=0
+	blocked_becomes 1 || rc=1
+	dd bs=4096 count=1 status=none <&3 >/dev/null
+	sleep 0.5
+	blocked_becomes 1 || rc=1
+	dd bs=4096 count=1 status=none <&3 >/dev/null
+	blocked_becomes 0 || rc=1
+	wait $writer || rc=1
+	exec 3<&- 4>&-
+	return $rc
+}
+
+if insmod "$ko" channels=1 capacity=4160 max_msg_size=4096 wake_room=50; then
+	check "wake_room=50 lets a blocked writer in only at half free" \
+		wake_room_batches
+	unload
+else
+	not_ok "wake_room=50 lets a blocked writer in only at half free"
 fi
 
 # --- put back what was there
