@@ -10,30 +10,14 @@
 # fewer messages here (MPSC_STRESS_MSGS, default 2000 per writer).
 # Prints TAP; the last line is "N passed, N failed, N skipped".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+. tools/tap.sh
 
 out=build/debug
 params=${MPSC_PARAMS:-capacity=131072}
-pass=0
-fail=0
-skip=0
-n=0
-
-report() {
-	n=$((n + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok $n $1"
-		pass=$((pass + 1))
-	else
-		echo "not ok $n $1"
-		fail=$((fail + 1))
-		[ -n "${3:-}" ] && sed 's/^/# /' "$3" | tail -n 60
-	fi
-}
 
 summary() {
-	echo "$pass passed, $fail failed, $skip skipped"
-	[ "$fail" = 0 ]
+	tap_summary
 	exit
 }
 
@@ -56,7 +40,7 @@ report "debug kernel ready in $(($(date +%s) - start)) s: $kdir" $rc \
 rm -rf "$out/src"
 mkdir -p "$out/src"
 cp -r Kbuild module uapi "$out/src/"
-find "$out/src" -name '*.o' -o -name '*.ko' -o -name '*.cmd' | xargs rm -f
+find "$out/src" \( -name '*.o' -o -name '*.ko' -o -name '*.cmd' \) -delete
 make -C "$kdir" M="$PWD/$out/src" W=1 modules >"$out/build.log" 2>&1
 rc=$?
 grep -qE 'warning:|error:' "$out/build.log" && rc=1
@@ -95,17 +79,5 @@ for opt in UBSAN DEBUG_LIST HARDENED_USERCOPY FORTIFY_SOURCE FAILSLAB \
 	report "debug kernel has CONFIG_$opt" $?
 done
 
-if [ -f "$tap" ]; then
-	set -- $(awk '
-		/^ok .*# SKIP/	{ s++; next }
-		/^ok /			{ p++; next }
-		/^not ok/		{ f++ }
-		END { print p + 0, f + 0, s + 0 }' "$tap")
-	pass=$((pass + $1))
-	fail=$((fail + $2))
-	skip=$((skip + $3))
-else
-	echo "# no TAP results came back from the guest"
-	fail=$((fail + 1))
-fi
+tap_count "$tap"
 summary

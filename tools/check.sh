@@ -9,27 +9,11 @@
 # Environment: GUEST_KVER (default: tools/guest-kernel.sh), VM_ARGS (extra
 # tools/vm/run options), MPSC_PARAMS (module parameters in the guest).
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+. tools/tap.sh
 
 out=build/check
 mkdir -p "$out" build/vm/out
-pass=0
-fail=0
-skip=0
-n=0
-
-# report NAME RC [LOG]: one TAP line for a host-side step.
-report() {
-	n=$((n + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok $n $1"
-		pass=$((pass + 1))
-	else
-		echo "not ok $n $1"
-		fail=$((fail + 1))
-		[ -n "${3:-}" ] && sed 's/^/# /' "$3" | tail -n 40
-	fi
-}
 
 kver=${GUEST_KVER:-$(tools/guest-kernel.sh)} || exit 1
 kdir=/lib/modules/$kver/build
@@ -49,9 +33,12 @@ grep -qE 'warning:|error:' "$out/build.log" && rc=1
 report "build mpsc.ko against $kver with W=1, no warnings" $rc "$out/build.log"
 
 # The sources only, not kbuild's generated mpsc.mod.c.
+sources=(uapi/linux/mpsc.h)
+for f in module/*.[ch]; do
+	case $f in *.mod.c) ;; *) sources+=("$f") ;; esac
+done
 perl build/linux/scripts/checkpatch.pl --strict --no-tree --terse \
-	--show-types -f $(ls module/*.[ch] | grep -v '\.mod\.c$') \
-	uapi/linux/mpsc.h >"$out/checkpatch.log" 2>&1
+	--show-types -f "${sources[@]}" >"$out/checkpatch.log" 2>&1
 rc=$?
 grep -qE '^[^ ]+:[0-9]+: (ERROR|WARNING|CHECK)' "$out/checkpatch.log" && rc=1
 report "checkpatch --strict on module/ and uapi/" $rc "$out/checkpatch.log"
@@ -81,19 +68,5 @@ report "guest run exit status and kernel log clean" $rc \
 	"$out/guest-console.log"
 
 # Fold the guest's TAP results into the totals.
-if [ -f "$tap" ]; then
-	set -- $(awk '
-		/^ok .*# SKIP/	{ s++; next }
-		/^ok /			{ p++; next }
-		/^not ok/		{ f++ }
-		END { print p + 0, f + 0, s + 0 }' "$tap")
-	pass=$((pass + $1))
-	fail=$((fail + $2))
-	skip=$((skip + $3))
-else
-	echo "# no TAP results came back from the guest"
-	fail=$((fail + 1))
-fi
-
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" = 0 ]
+tap_count "$tap"
+tap_summary

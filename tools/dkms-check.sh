@@ -17,24 +17,9 @@
 # created by this run is deleted at the end.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. tools/tap.sh
 
-n=0
-pass=0
-fail=0
-skip=0
 
-report() {
-	n=$((n + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok $n $1"
-		pass=$((pass + 1))
-	else
-		echo "not ok $n $1"
-		fail=$((fail + 1))
-		[ -n "${3:-}" ] && [ -f "$3" ] && tail -n 30 "$3" | sed 's/^/# /'
-	fi
-	[ "$2" = 0 ]
-}
 
 skip_rest() {
 	n=$((n + 1))

@@ -17,6 +17,7 @@
 # tools/vm/run options).
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. tools/tap.sh
 
 all="c python rust shell"
 out=build/examples
@@ -96,24 +97,7 @@ fi
 
 # shellcheck disable=SC2086 # a list of words
 [ $# -gt 0 ] || set -- $all
-n=0
-pass=0
-fail=0
-skip=0
 run=
-
-report() {
-	n=$((n + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok $n $1"
-		pass=$((pass + 1))
-	else
-		echo "not ok $n $1"
-		fail=$((fail + 1))
-		[ -n "${3:-}" ] && tail -n 30 "$3" | sed 's/^/# /'
-	fi
-	[ "$2" = 0 ]
-}
 
 echo "TAP version 13"
 kver=${GUEST_KVER:-$(tools/guest-kernel.sh)} || exit 1

@@ -15,6 +15,7 @@
 # DKMS_GUEST=0 is passed on to tools/dkms-check.sh.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. tools/tap.sh
 
 # --- in the guest: the udev rule on the real device ---------------------------
 # udevadm test runs the rules for one device and applies owner and mode; a
@@ -35,23 +36,7 @@ if [ "${1:-}" = --guest-udev ]; then
 	exit
 fi
 
-n=0
-pass=0
-fail=0
-skip=0
 
-report() {
-	n=$((n + 1))
-	if [ "$2" = 0 ]; then
-		echo "ok $n $1"
-		pass=$((pass + 1))
-	else
-		echo "not ok $n $1"
-		fail=$((fail + 1))
-		[ -n "${3:-}" ] && [ -f "$3" ] && tail -n 30 "$3" | sed 's/^/# /'
-	fi
-	[ "$2" = 0 ]
-}
 
 # fold CMD...: run a TAP-printing check, renumber its results into ours.
 fold() {

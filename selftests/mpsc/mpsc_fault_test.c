@@ -156,7 +156,7 @@ TEST_F(failslab, open_enomem_then_recovers)
 	close(self->rx);
 	self->rx = -1;
 
-	for (tries = 0; tries < 8; tries++) {
+	for (tries = 0; tries < 64; tries++) {
 		ASSERT_EQ(0, fail_nth(1 + tries));
 		fd = open(dev_path(), O_RDONLY | O_NONBLOCK);
 		fail_nth(0);
