@@ -21,6 +21,12 @@ set -eu
 dev=${1:-/dev/mpsc0}
 pause=${PAUSE:-0.5}
 
+# Without the module, '>' would create a plain file in its place.
+if [ ! -c "$dev" ]; then
+	echo "$dev is not a character device: is mpsc.ko loaded?" >&2
+	exit 1
+fi
+
 # The receiver may start first: with no sender yet, it waits (no EOF).
 cat "$dev" | sed -u 's/^/Got: /' &
 reader=$!
