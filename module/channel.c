@@ -190,7 +190,7 @@ static void mpsc_enqueue(struct mpsc_channel *ch, struct mpsc_msg *msg)
 	lockdep_assert_held(&ch->lock);
 
 	list_add_tail(&msg->node, &ch->queue);
-	ch->used += mpsc_charge(msg->len);
+	WRITE_ONCE(ch->used, ch->used + mpsc_charge(msg->len));
 	ch->queued_bytes += msg->len;
 	WRITE_ONCE(ch->nr_msgs, ch->nr_msgs + 1);
 	ch->sent++;
@@ -214,7 +214,7 @@ static void mpsc_writer_done(struct mpsc_channel *ch, struct mpsc_writer *w,
 	lockdep_assert_held(&ch->lock);
 
 	list_del(&w->node);
-	ch->nr_writers--;
+	WRITE_ONCE(ch->nr_writers, ch->nr_writers - 1);
 	/*
 	 * Once status is visible the writer may return and its stack frame
 	 * go away, so @task was read before. The task itself cannot be freed
@@ -393,7 +393,7 @@ static int mpsc_wait_for_room(struct mpsc_channel *ch, struct mpsc_writer *w)
 		return status;
 	}
 	list_del(&w->node);
-	ch->nr_writers--;
+	WRITE_ONCE(ch->nr_writers, ch->nr_writers - 1);
 	/* Leaving the head of the FIFO may let those behind us in. */
 	admitted = mpsc_admit_writers(ch);
 	writable = mpsc_writable(ch);

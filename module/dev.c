@@ -51,7 +51,27 @@ MODULE_PARM_DESC(max_msg_size,
 		 "Largest message in bytes (1-16 MiB, default 65536)");
 
 static unsigned int wake_room;
-module_param(wake_room, uint, 0644);
+
+/* wake_room may be written at run time: check the range there too. */
+static int mpsc_set_wake_room(const char *val, const struct kernel_param *kp)
+{
+	unsigned int pct;
+	int ret;
+
+	ret = kstrtouint(val, 0, &pct);
+	if (ret)
+		return ret;
+	if (pct > MPSC_MAX_WAKE_ROOM)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, pct);
+	return 0;
+}
+
+static const struct kernel_param_ops mpsc_wake_room_ops = {
+	.set = mpsc_set_wake_room,
+	.get = param_get_uint,
+};
+module_param_cb(wake_room, &mpsc_wake_room_ops, &wake_room, 0644);
 MODULE_PARM_DESC(wake_room,
 		 "Percent of the capacity that must be free before writers blocked on a full channel are let in (0-90, default 0: as soon as the first one fits); read when a channel is made");
 
@@ -96,9 +116,7 @@ static struct mpsc_dev *mpsc_dev_by_minor(unsigned int minor)
 /* wake_room in bytes; the parameter may change at run time. */
 static size_t mpsc_wake_room(void)
 {
-	unsigned int pct = min(READ_ONCE(wake_room), MPSC_MAX_WAKE_ROOM);
-
-	return (size_t)capacity * pct / 100;
+	return (size_t)capacity * READ_ONCE(wake_room) / 100;
 }
 
 /* The current channel, made anew if the last receiver retired it. */
@@ -360,11 +378,6 @@ static int __init mpsc_check_params(void)
 		pr_err("capacity=%u is out of range %u..%u (max_msg_size + %u per-message overhead .. 1 GiB)\n",
 		       capacity, max_msg_size + MPSC_MSG_OVERHEAD,
 		       MPSC_MAX_CAPACITY, MPSC_MSG_OVERHEAD);
-		return -EINVAL;
-	}
-	if (wake_room > MPSC_MAX_WAKE_ROOM) {
-		pr_err("wake_room=%u is out of range 0..%u\n",
-		       wake_room, MPSC_MAX_WAKE_ROOM);
 		return -EINVAL;
 	}
 	if (mode & ~0777) {

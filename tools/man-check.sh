@@ -212,7 +212,7 @@ same_set "Sysfs files lists every attribute, and no other" \
 
 # --- module parameters -----------------------------------------------------
 
-grep -ohE '\bmodule_param(_named)?\([a-z0-9_]+' "$moddir"/*.c |
+grep -ohE '\bmodule_param(_named|_cb)?\([a-z0-9_]+' "$moddir"/*.c |
 	sed 's/.*(//' >"$tmp/param.code"
 section SH CONFIGURATION | tags >"$tmp/param.man"
 same_set "CONFIGURATION lists every module parameter, and no other" \
