@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.." || exit 1
 . tools/tap.sh
 
 out=build/debug
-params=${MPSC_PARAMS:-capacity=131072}
+params=${MPSC_PARAMS:-capacity=131328}
 
 summary() {
 	tap_summary

@@ -17,7 +17,7 @@ mkdir -p "$out" build/vm/out
 
 kver=${GUEST_KVER:-$(tools/guest-kernel.sh)} || exit 1
 kdir=/lib/modules/$kver/build
-params=${MPSC_PARAMS:-capacity=131072}
+params=${MPSC_PARAMS:-capacity=131328}
 
 echo "TAP version 13"
 echo "# guest kernel $kver, module parameters: $params"
